@@ -1,0 +1,5 @@
+"""Allow `python -m imlconnect`."""
+
+from .cli.main import main
+
+main()
