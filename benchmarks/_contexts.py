@@ -59,7 +59,7 @@ _BOOLEAN = "boolean"
 _DATE = "date"
 _JSON = "json"
 
-# Hints for the arguments of built-ins, by position; the last entry repeats for the rest.
+# Hints for the arguments of built-ins, by position. The last entry repeats for the rest.
 _ARGUMENT_HINTS: dict[str, tuple[str | None, ...]] = {
     "join": (_ARRAY_OF_TEXT, _TEXT),
     "length": (_ARRAY_OF_TEXT,),
@@ -102,7 +102,7 @@ _SECRET_NAMES = re.compile(r"(?i)(token|key|secret|password|^pw$|verifier|access
 
 
 class _Shape:
-    """What the template needs of one value: a collection, an array, or a leaf with a hint."""
+    """The requirement of a template on one value: a collection, an array, or a leaf with a hint."""
 
     __slots__ = ("children", "choice", "hint", "item", "kind")
 
@@ -117,7 +117,7 @@ class _Shape:
         if self.kind is None:
             self.kind = "object"
         if self.kind != "object":
-            return _Shape()  # a conflicting use; the first one wins
+            return _Shape()  # a conflicting use, so the first one wins
         return self.children.setdefault(name, _Shape())
 
     def array_item(self) -> _Shape:
@@ -139,7 +139,7 @@ class _Walker:
         self.roots: dict[str, _Shape] = {}
 
     def walk(self, node: Node, hint: str | None = None) -> _Shape | None:
-        """Record what `node` needs of the context; return the shape of its value if known."""
+        """Record what `node` needs of the context, and return the shape of its value if known."""
         if isinstance(node, (Literal, Keyword)):
             return None
         if isinstance(node, Variable):

@@ -1,7 +1,7 @@
 """Collect the IML template strings of the connection corpus that the test suite uses.
 
-The corpus is a folder with one sub-folder per connection. Its `MANIFEST.json` gives each file
-a role; the benchmark reads the connection communication files, the app base files in
+The corpus is a folder with one sub-folder per connection, and its `MANIFEST.json` gives each
+file a role. The benchmark reads the connection communication files, the app base files in
 `general/` and the module communication files in `module/`. Without a manifest the same files
 are picked by name. The files are JSON with comments, so they are read with `json5` from the
 json-five package.
@@ -33,7 +33,7 @@ class CorpusTemplate:
 
 
 def default_corpus_dir() -> Path:
-    """Return the corpus folder the test suite reads: `shared/corpus` beside the repository."""
+    """Return the corpus folder that the test suite reads by default."""
     return Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 

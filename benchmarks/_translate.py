@@ -17,8 +17,9 @@ the same work per value:
   gives it JavaScript's truthiness, and `_iml_unwrap` takes the value back out of the result.
 - Built-in function calls become calls of the globals `_iml_f_<name>`: `functools.partial`
   over the same function from `imlconnect.iml.functions`, bound to a fixed call context.
-- The lazy built-ins `if` and `ifempty` become Jinja2 conditional expressions, because Jinja2
-  has no closures to pass as thunks. They evaluate only the returned branch, as in imlconnect.
+- The lazy built-ins `if` and `ifempty` become Jinja2 conditional expressions and `or` chains,
+  because Jinja2 has no closures to pass as thunks. They evaluate only what imlconnect
+  evaluates.
   `switch` is not translated.
 - Keywords: `now` and `timestamp` are template variables set from the IML context, `uuid`,
   `random` and `emptyarray` are calls of globals that run the same keyword functions, and the
@@ -146,7 +147,7 @@ class IMLEnvironment(Environment):
 
 
 class _JSTruth:
-    """A value whose Python truthiness differs from its JavaScript truthiness, wrapped."""
+    """A wrapper that gives a value its JavaScript truthiness where Python's differs."""
 
     __slots__ = ("truth", "value")
 
@@ -337,7 +338,7 @@ class _Writer:
     def _logical(self, node: Logical) -> str:
         operands: list[Node] = []
         current: Node = node
-        # Flatten a left-leaning run of the same operator; `a || b || c` is `(a || b) || c`.
+        # Flatten a left-leaning run of the same operator, because `a || b || c` is `(a || b) || c`.
         while isinstance(current, Logical) and current.op == node.op:
             operands.append(current.right)
             current = current.left
@@ -364,8 +365,10 @@ class _Writer:
             otherwise = arguments[2] if len(arguments) > 2 else self.literal(UNDEFINED)
             return f"(({arguments[1]}) if {self.use('_iml_truthy')}({arguments[0]}) else ({otherwise}))"
         if node.name == "ifempty":
-            unwrap, non_empty = self.use("_iml_unwrap"), self.use("_iml_non_empty")
-            return f"{unwrap}({non_empty}({arguments[0]}) or ({arguments[1]}))"
+            # The first non-empty value, or the last value when all are empty.
+            non_empty = self.use("_iml_non_empty")
+            tests = [f"{non_empty}({argument})" for argument in arguments[:-1]]
+            return f"{self.use('_iml_unwrap')}({' or '.join(tests)} or ({arguments[-1]}))"
         if definition.lazy:
             raise TranslationError(f"lazy built-in {node.name!r} has no Jinja2 translation")
         return f"{self.use(_FUNCTION_PREFIX + node.name)}({', '.join(arguments)})"

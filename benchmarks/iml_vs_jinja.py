@@ -67,7 +67,7 @@ class Case:
 
 @dataclass
 class Exclusion:
-    """A template left out of both engines; `stage` is where it failed."""
+    """A template left out of both engines. `stage` names the step that failed."""
 
     source: str
     file: str
@@ -80,8 +80,8 @@ class Exclusion:
 class Phase:
     """The timing of one phase: the best run, in nanoseconds per pass over all templates.
 
-    `best_ns_per_pass` is wall-clock time (`perf_counter_ns`); `best_cpu_ns_per_pass` is the
-    process CPU time of the fastest run by that clock, which a busy machine inflates less.
+    `best_ns_per_pass` is wall-clock time (`perf_counter_ns`). `best_cpu_ns_per_pass` is the
+    fastest process CPU time of the runs, which a busy machine inflates less.
     """
 
     name: str

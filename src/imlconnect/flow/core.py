@@ -116,7 +116,7 @@ class _State:
         )
 
     def context(self) -> Context:
-        """Build the variables a request sees; `connection` is parameters merged with data."""
+        """Build the variables of a request; `connection` is the parameters merged with the data."""
         if self.run.mode == "module":
             # Modules see the stored connection, never the app's common data.
             return self.base.with_variables(

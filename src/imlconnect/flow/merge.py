@@ -10,10 +10,10 @@ from ..iml.values import UNDEFINED
 def deep_merge(target: Any, source: Any) -> Any:
     """Merge `source` into a copy of `target` and return the result.
 
-    The rules follow lodash's `merge`, which Make's runtime uses for `temp` and `data`:
-    collections merge key by key and recursively, arrays merge index by index (so they never
-    shrink), undefined values in `source` are skipped, and any other value replaces what was
-    there. Neither argument is modified.
+    The rules follow lodash's `merge`, which Make's runtime uses for `temp` and `data`.
+    Collections merge key by key and recursively. Arrays merge index by index, so they never
+    shrink. Undefined values in `source` are skipped, and any other value replaces the old one.
+    Neither argument is modified.
     """
     if isinstance(target, dict) and isinstance(source, dict):
         merged = dict(target)

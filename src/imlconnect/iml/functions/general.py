@@ -124,14 +124,20 @@ def if_(call: CallLike, condition: Thunk, then: Thunk, otherwise: Thunk | None =
     return otherwise() if otherwise is not None else UNDEFINED
 
 
-@BUILTINS.register("ifempty", min_args=2, max_args=2, lazy=True)
-def ifempty(call: CallLike, value: Thunk, fallback: Thunk) -> Value:
+@BUILTINS.register("ifempty", min_args=2, lazy=True)
+def ifempty(call: CallLike, value: Thunk, *fallbacks: Thunk) -> Value:
     """Return the first value unless it is undefined, null or empty text. Else the second.
 
-    An empty array or collection is not empty here, as in Make.
+    An empty array or collection is not empty here, as in Make. Published apps also pass more
+    than two values (`ifempty(a, b, 'default')`); then the first non-empty one is returned, or
+    the last one when all are empty. Values after the returned one are never evaluated.
     """
-    first = value()
-    return fallback() if is_empty(first) else first
+    current = value()
+    for fallback in fallbacks:
+        if not is_empty(current):
+            return current
+        current = fallback()
+    return current
 
 
 @BUILTINS.register("switch", min_args=3, lazy=True)
