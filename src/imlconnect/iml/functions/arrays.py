@@ -44,6 +44,12 @@ from .text import from_code_units, to_code_units
 # --- picking items -------------------------------------------------------------------------
 
 
+@BUILTINS.register("isArray", min_args=1, max_args=1)
+def is_array(call: CallLike, value: Value) -> bool:
+    """Return True when the value is an array. Make's app runtime provides this helper."""
+    return isinstance(value, list)
+
+
 @BUILTINS.register("first", min_args=1, max_args=1)
 def first(call: CallLike, array: Value) -> Value:
     """Return the first item of an array, or undefined when it is empty."""
