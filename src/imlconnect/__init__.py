@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "RequestResult",
+    "RunLimits",
     "VerificationResult",
     "averify",
     "load_connection",
@@ -26,10 +27,15 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .api import RequestResult, VerificationResult, averify, load_connection, run_module_request, verify
+    from .limits import RunLimits
 
 
 def __getattr__(name: str) -> Any:
     # Imported lazily so that `import imlconnect` stays cheap for the CLI and the IML package.
+    if name == "RunLimits":
+        from .limits import RunLimits
+
+        return RunLimits
     if name in __all__:
         from . import api
 

@@ -52,9 +52,9 @@ def test_verify_prompts_without_echo(api: ApiServer, tmp_path: Path) -> None:
         os.execv(command[0], command)
 
     seen = bytearray()
-    read_until(fd, b"User name", seen)
+    read_until(fd, b"User name: ", seen)
     os.write(fd, b"ada\n")
-    read_until(fd, b"Password", seen)
+    read_until(fd, b"Password: ", seen)
     os.write(fd, b"pw-canary-9321\n")
     read_until(fd, b"Verified", seen)
     read_until(fd, b"metadata", seen)

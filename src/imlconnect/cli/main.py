@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,6 +24,7 @@ from ..errors import (
     StoreError,
     UsageError,
 )
+from ..limits import limits_help
 from .output import describe_problems, echo_err, print_json
 
 EXIT_OK = 0
@@ -133,6 +133,7 @@ def _failure_json(error_type: str, message: str, problems: list[dict[str, Any]])
               help="Allow requests to loopback, private, link-local and metadata addresses.")
 @click.option("--allow-host", "allow_hosts", multiple=True, metavar="HOST_OR_CIDR",
               help="Allow one destination host name or address range. Repeatable.")
+@click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE", help=limits_help())
 def verify(
     path: str,
     connection: str | None,
@@ -149,6 +150,7 @@ def verify(
     timezone: str | None,
     allow_private_network: bool,
     allow_hosts: tuple[str, ...],
+    limits: tuple[str, ...],
 ) -> None:
     """Verify the connection at PATH against its API and store it.
 
@@ -161,7 +163,7 @@ def verify(
         params_file=params_file, common_file=common_file, db=db, save=save, label=label,
         as_json=as_json, reveal=reveal, trace=trace, trace_file=trace_file,
         timezone=_timezone(timezone), allow_private_network=allow_private_network,
-        allow_hosts=allow_hosts,
+        allow_hosts=allow_hosts, limits=limits,
     )
     sys.exit(code)
 
@@ -197,8 +199,12 @@ def validate(path: str, connection: str | None, as_json: bool) -> None:
         for problem in problems:
             click.echo(problem.describe())
         verdict = "invalid" if errors else "valid"
-        click.echo(f"{path}: {verdict} ({len(errors)} errors, {len(warnings)} warnings)")
+        click.echo(f"{path}: {verdict} ({_count(len(errors), 'error')}, {_count(len(warnings), 'warning')})")
     sys.exit(EXIT_FAILED if errors else EXIT_OK)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _fail_usage(error: Exception, as_json: bool) -> None:
@@ -206,10 +212,12 @@ def _fail_usage(error: Exception, as_json: bool) -> None:
     if as_json:
         error_type = "InvalidSpec" if isinstance(error, SpecError) else "InvalidUsage"
         print_json(_failure_json(error_type, str(error), [p.to_json() for p in problems]))
+    elif problems:
+        # The message of a SpecError already lists its problems; print only its first line.
+        echo_err(f"Error: {str(error).splitlines()[0]}")
+        echo_err(describe_problems(problems))
     else:
         echo_err(f"Error: {error}")
-        if problems:
-            echo_err(describe_problems(problems))
     sys.exit(EXIT_USAGE)
 
 
@@ -264,6 +272,7 @@ def params(path: str, connection: str | None, as_json: bool) -> None:
               help="Allow requests to loopback, private, link-local and metadata addresses.")
 @click.option("--allow-host", "allow_hosts", multiple=True, metavar="HOST_OR_CIDR",
               help="Allow one destination host name or address range. Repeatable.")
+@click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE", help=limits_help())
 def request(
     spec_path: str,
     connection_id: str,
@@ -271,11 +280,12 @@ def request(
     as_json: bool,
     allow_private_network: bool,
     allow_hosts: tuple[str, ...],
+    limits: tuple[str, ...],
 ) -> None:
     """Run one module-style request SPEC with a stored connection and print the response body."""
     from .module import run_request
 
-    sys.exit(run_request(spec_path, connection_id, db, as_json, allow_private_network, allow_hosts))
+    sys.exit(run_request(spec_path, connection_id, db, as_json, allow_private_network, allow_hosts, limits))
 
 
 # --- connections ---------------------------------------------------------------------------

@@ -7,7 +7,14 @@ from typing import Any
 
 import click
 
-from ..errors import ConnectionNotFoundError, ImlconnectError, ParametersError, SpecError, StoreError, UsageError
+from ..errors import (
+    ConnectionNotFoundError,
+    ImlconnectError,
+    ParametersError,
+    SpecError,
+    StoreError,
+    UsageError,
+)
 from .output import describe_problems, echo_err, print_json, style
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -96,14 +103,21 @@ def run_verify(
     timezone: str,
     allow_private_network: bool,
     allow_hosts: tuple[str, ...],
+    limits: tuple[str, ...] = (),
 ) -> int:
-    """Run `verify` and return its exit code."""
+    """Run `verify` and return its exit code.
+
+    `limits` are `--limit NAME=VALUE` texts; an unknown name or a bad value exits with code 2.
+    The trace is written after the run, redacted with every secret the run learned.
+    """
     from ..api import load_connection, verify
+    from ..limits import RunLimits
     from ..trace import TraceRecorder
 
     store = None
     recorder = TraceRecorder(stream=sys.stderr if trace else None, har_path=trace_file) if (trace or trace_file) else None
     try:
+        run_limits = RunLimits.from_options(limits) if limits else None
         file_values = _read_values(params_file, "parameters") or {}
         common = _read_values(common_file, "common data")
 
@@ -132,6 +146,8 @@ def run_verify(
             allow_hosts=allow_hosts,
             on_request=recorder.on_request if recorder else None,
             on_response=recorder.on_response if recorder else None,
+            on_error=recorder.on_error if recorder else None,
+            limits=run_limits,
         )
     except (SpecError, ParametersError, UsageError) as error:
         return _report_bad_input(error, as_json)

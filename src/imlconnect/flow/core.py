@@ -12,7 +12,7 @@ Per request the order is: `temp`, `condition`, build the request, send it, parse
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
@@ -21,6 +21,8 @@ from typing import Any
 from ..errors import ERROR_TYPES, TransportError, VerificationError
 from ..http import ResponseParseError, WireRequest, WireResponse, build_request, parse_response
 from ..http.build import RequestBuildError
+from ..http.parse import response_headers
+from ..http.xml import DEFAULT_MAX_DEPTH
 from ..iml import Context
 from ..iml.errors import IMLError
 from ..iml.values import UNDEFINED, is_nullish, to_string, truthy
@@ -43,6 +45,13 @@ class RunInput:
     timezone: str = "UTC"
     limits: Any = None  # imlconnect.iml.Limits
     max_requests: int = 50
+    #: Nesting bound of JSON and XML response bodies, passed to `parse_response`.
+    max_response_depth: int = DEFAULT_MAX_DEPTH
+    #: Cap in seconds on each request's total time; None keeps the spec's `timeout` as it is.
+    max_request_timeout_s: float | None = None
+    #: Called with each value that `response.data` adds, before it is merged, so the caller's
+    #: redactor learns new secrets while the run goes on.
+    on_data: Callable[[Any], None] | None = None
     #: "connection" runs a connection's own spec; "module" runs a module-style request with a
     #: stored connection visible as `connection` and no `common`.
     mode: str = "connection"
@@ -214,7 +223,7 @@ def _build(state: _State, request: Any, context: Context, where: str) -> WireReq
         base_url = to_string(_render(state.run.spec.base_url, context, "base.baseUrl")) or None
 
     try:
-        return build_request(
+        wire = build_request(
             url=value(request.url, "url"),
             method=None if request.method is None else value(request.method, "method"),
             headers=None if request.headers is None else value(request.headers, "headers"),
@@ -233,6 +242,10 @@ def _build(state: _State, request: Any, context: Context, where: str) -> WireReq
         )
     except RequestBuildError as error:
         raise FlowError(VerificationError("RuntimeError", f"Cannot build {where}: {error}")) from error
+    cap = state.run.max_request_timeout_s
+    if cap is not None and wire.timeout_s > cap:
+        wire = wire.replace(timeout_s=cap)
+    return wire
 
 
 def _handle_response(state: _State, request: Any, context: Context, reply: WireResponse, where: str) -> None:
@@ -240,7 +253,11 @@ def _handle_response(state: _State, request: Any, context: Context, reply: WireR
     status = reply.status
 
     try:
-        parsed = parse_response(reply, response_spec.type if response_spec is not None else None)
+        parsed = parse_response(
+            reply,
+            response_spec.type if response_spec is not None else None,
+            max_depth=state.run.max_response_depth,
+        )
         body = parsed.body
         headers = parsed.headers
     except ResponseParseError as error:
@@ -250,7 +267,7 @@ def _handle_response(state: _State, request: Any, context: Context, reply: WireR
             ) from error
         # At 400 and above the raw text becomes `body` and error handling goes on.
         body = reply.body.decode("utf-8", errors="replace")
-        headers = _plain_headers(reply)
+        headers = response_headers(reply.headers)
 
     state.body = body
     rcontext = context.with_variables(body=body, headers=headers, statusCode=status)
@@ -273,11 +290,16 @@ def _handle_response(state: _State, request: Any, context: Context, reply: WireR
         raise FlowError(_resolve_error(response_spec, rcontext, status, reply.reason, valid_failed, where))
 
     if state.run.mode == "module":
+        output = getattr(request, "module_output", None)
+        if output is not None:
+            state.body = _module_result(output, rcontext, where, body)
         return
 
     if response_spec.data is not None:
         values = _render(response_spec.data, rcontext, f"{where}.response.data")
         if isinstance(values, dict):
+            if state.run.on_data is not None:
+                state.run.on_data(values)
             state.data = deep_merge(state.data, values)
 
     if response_spec.metadata is not None:
@@ -290,16 +312,31 @@ def _handle_response(state: _State, request: Any, context: Context, reply: WireR
         state.uid = None if is_nullish(rendered) else to_string(rendered)
 
 
-def _plain_headers(reply: WireResponse) -> dict[str, Any]:
-    headers: dict[str, Any] = {}
-    for name, value in reply.headers:
-        key = name.lower()
-        if key in headers:
-            existing = headers[key]
-            headers[key] = [*existing, value] if isinstance(existing, list) else [existing, value]
-        else:
-            headers[key] = value
-    return headers
+def _module_result(output: Any, context: Context, where: str, body: Any) -> Any:
+    """Render a module's `output`, once or per item of `iterate`, as Make modules do."""
+    path = f"{where}.response"
+    if output.container is None:
+        if output.output is None:
+            return body
+        return _render(output.output, context, f"{path}.output")
+
+    items = _render(output.container, context, f"{path}.iterate")
+    if is_nullish(items):
+        items = []
+    elif not isinstance(items, list):
+        items = [items]
+    limit = output.limit
+    if limit is not None and not isinstance(limit, int):
+        limit = _render(limit, context, f"{path}.limit")
+    results: list[Any] = []
+    for item in items:
+        item_context = context.with_variables(item=item)
+        if output.condition is not None and not truthy(_render(output.condition, item_context, f"{path}.iterate.condition")):
+            continue
+        results.append(item if output.output is None else _render(output.output, item_context, f"{path}.output"))
+        if isinstance(limit, (int, float)) and not isinstance(limit, bool) and len(results) >= limit:
+            break
+    return results
 
 
 def _is_valid(valid: Any, context: Context, where: str) -> bool:

@@ -16,7 +16,6 @@ type.
 
 from __future__ import annotations
 
-import codecs
 import json
 import logging
 import re
@@ -25,6 +24,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from ..iml.values import MAX_SAFE_INTEGER, UNDEFINED, Value
+from .charsets import text_codec
 from .models import ParsedResponse, ResponseParseError, WireResponse
 from .xml import DEFAULT_MAX_DEPTH, parse_xml
 
@@ -85,14 +85,31 @@ SINGLE_VALUE_HEADERS = frozenset(
 # --- headers -------------------------------------------------------------------------------
 
 
-def response_headers(headers: list[tuple[str, str]]) -> dict[str, str | list[str]]:
+class ResponseHeaders(dict[str, "str | list[str]"]):
+    """The `headers` variable: keys are lower-case, and lookups ignore the case of the name.
+
+    Specs read `headers.`Content-Type`` or `headers['X-Rate-Limit']` as often as the lower-case
+    form, so every read lower-cases the name first.
+    """
+
+    def __getitem__(self, key: str) -> str | list[str]:
+        return super().__getitem__(key.lower() if isinstance(key, str) else key)
+
+    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        return super().get(key.lower() if isinstance(key, str) else key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(key.lower() if isinstance(key, str) else key)
+
+
+def response_headers(headers: list[tuple[str, str]]) -> ResponseHeaders:
     """Merge response header lines into the `headers` variable, as Node.js's `message.headers`.
 
     Names are lower-cased. `set-cookie` is always a list of its lines. For the headers in
     `SINGLE_VALUE_HEADERS` the first line wins. Repeated `cookie` lines are joined with `; ` and
     every other repeated header with `, `.
     """
-    merged: dict[str, str | list[str]] = {}
+    merged = ResponseHeaders()
     for raw_name, value in headers:
         name = raw_name.lower()
         existing = merged.get(name)
@@ -191,11 +208,7 @@ def charset_of(content_type: str | None) -> str | None:
     charset = parse_content_type(content_type)[1].get("charset")
     if not charset:
         return None
-    try:
-        return codecs.lookup(charset).name
-    except LookupError:
-        logger.debug("unknown response charset %r; decoding as UTF-8", charset)
-        return None
+    return text_codec(charset)
 
 
 def decode_text(body: bytes, charset: str | None) -> str:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import re
 import ssl
 import threading
 import time
@@ -359,6 +360,8 @@ def _protocol_error(exc: httpcore.ProtocolError, target: _Target) -> TransportEr
         return TransportError(
             "protocol", f"The server at {where} closed the connection without sending a complete response."
         )
+    # h11 quotes the bad bytes as a Python repr (`bytearray(b'...')`); show them as plain text.
+    text = re.sub(r"bytearray\(b(['\"])(.*?)\1\)", r"'\2'", text)
     detail = text if len(text) <= 200 else text[:200] + "..."
     return TransportError(
         "protocol", f"The server sent an invalid HTTP response to the request to {target.display} ({detail})."

@@ -36,6 +36,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.expatreader import DefusedExpatParser
 
 from ..iml.values import Value
+from .charsets import text_codec
 from .models import ResponseParseError
 
 #: Default bound on the nesting depth of JSON and XML response bodies.
@@ -116,10 +117,9 @@ def xml_encoding(body: bytes, charset: str | None) -> str:
     if declared is not None:
         candidates.append(declared.group(1).decode("ascii"))
     for name in candidates:
-        try:
-            return codecs.lookup(name).name
-        except LookupError:
-            continue
+        codec = text_codec(name)
+        if codec is not None:
+            return codec
     return "utf-8"
 
 

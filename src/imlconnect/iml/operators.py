@@ -173,15 +173,15 @@ def js_length(text: str) -> int:
 # --- decimal arithmetic ----------------------------------------------------------------------
 
 
-def _decimal(number: int | float) -> Decimal:
+def _decimal(number: float) -> Decimal:
     return Decimal(number) if type(number) is int else Decimal(repr(number))
 
 
-def _finite(number: int | float) -> bool:
+def _finite(number: float) -> bool:
     return type(number) is int or math.isfinite(number)
 
 
-def _arithmetic(operation: str, left: int | float, right: int | float) -> int | float:
+def _arithmetic(operation: str, left: float, right: float) -> int | float:
     if not (_finite(left) and _finite(right)):
         return _float_arithmetic(operation, float(left), float(right))
     if operation == "+":
@@ -379,7 +379,7 @@ def _instant(value: Value) -> int | float:
     return to_number(_to_primitive(value))
 
 
-def _compare_numbers(left: int | float, right: int | float) -> int | None:
+def _compare_numbers(left: float, right: float) -> int | None:
     if math.isnan(left) or math.isnan(right):
         return None
     return (left > right) - (left < right)

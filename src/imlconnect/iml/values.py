@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final, TypeAlias
 
@@ -88,7 +88,7 @@ def type_name(value: Value) -> str:
 MAX_SAFE_INTEGER: Final = 2**53 - 1
 
 
-def normalize_number(number: int | float | Decimal) -> int | float:
+def normalize_number(number: float | Decimal) -> int | float:
     """Turn an arithmetic result into the Python number that stands for the same JS number.
 
     Integral results within the safe integer range become `int`, so that JSON output prints `25`
@@ -111,7 +111,7 @@ def normalize_number(number: int | float | Decimal) -> int | float:
     return number
 
 
-def js_number_to_string(number: int | float) -> str:
+def js_number_to_string(number: float) -> str:
     """Render a number exactly as JavaScript's `String(number)` does."""
     if isinstance(number, bool):
         return "true" if number else "false"
@@ -153,8 +153,8 @@ def js_number_to_string(number: int | float) -> str:
 def make_date(moment: datetime) -> datetime:
     """Normalise a datetime into an IML date: aware, in UTC, truncated to milliseconds."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    moment = moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
     return moment.replace(microsecond=(moment.microsecond // 1000) * 1000)
 
 

@@ -117,13 +117,41 @@ def find_connection(path: str | Path, connection: str | None = None) -> Connecti
     """
     root = _existing_path(path)
     if root.is_file():
-        return _from_file(root)
-    if (root / MANIFEST_NAME).is_file():
-        return _from_manifest(root, connection)
-    if (root / "connections").is_dir() and _communication_candidates(root) == []:
-        return _from_export(root, connection)
-    found = _from_connection_folder(root, "connection_folder", name=connection)
+        found = _from_file(root)
+        _check_requested_name(found, connection, root)
+    elif (root / MANIFEST_NAME).is_file():
+        found = _from_manifest(root, connection)
+    elif (root / "connections").is_dir() and _communication_candidates(root) == []:
+        found = _from_export(root, connection)
+    else:
+        found = _from_connection_folder(root, "connection_folder", name=connection)
+        _check_requested_name(found, connection, root)
+    if found.app is None and found.communication is not None:
+        found.app = _app_name_for(found.communication.parent)
     return found
+
+
+def _check_requested_name(files: ConnectionFiles, connection: str | None, root: Path) -> None:
+    """Reject a `connection` name that PATH does not have.
+
+    Without this check a mistyped stored-connection id would silently verify and store a new
+    connection under the wrong name.
+    """
+    if connection is None:
+        return
+    if files.bundle is not None or files.communication is None:
+        actual = files.name
+        known = {files.name}
+    else:
+        prefix = _name_prefix(files.communication.name)
+        actual = prefix or files.communication.parent.resolve().name
+        known = {actual, files.communication.parent.resolve().name}
+    if connection in known:
+        return
+    raise UsageError(
+        f"{root} holds the connection '{actual}', not '{connection}'. If '{connection}' is the id "
+        "of a stored connection, check it with `imlconnect connections list`."
+    )
 
 
 # --- PATH kinds -------------------------------------------------------------------------------
@@ -157,7 +185,7 @@ def _from_file(file: Path) -> ConnectionFiles:
             name=name if isinstance(name, str) else _bundle_or_file_name(file),
             layout="bundle",
             bundle=file,
-            app=_text_or_none(value.get("app")),
+            app=_text_or_none(value.get("app")) or _bundle_or_file_name(file),
             label=_text_or_none(value.get("label")),
         )
         files.connection_type = _text_or_none(value.get("type"))
@@ -208,6 +236,18 @@ def _from_connection_folder(
             _apply_manifest_metadata(files, manifest, folder)
     files.custom_functions = files.custom_functions | _functions_near(folder)
     return files
+
+
+def _app_name_for(folder: Path) -> str:
+    """Name the app of a connection folder that no manifest describes.
+
+    In an export (`<app>/connections/<id>/`) the app folder names it; otherwise the connection
+    folder does, so connections of different apps that share a file name stay apart.
+    """
+    resolved = folder.resolve()
+    if resolved.parent.name == "connections" and resolved.parent.parent.name:
+        return resolved.parent.parent.name
+    return resolved.name
 
 
 def _connection_folder_name(folder: Path) -> str:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import Problem, SpecError
+from ..errors import Problem, SpecError, UsageError
 from .checks import CommunicationChecker, has_oauth_directives, json_kind
-from .layout import ConnectionFiles, find_connection, list_connections
-from .models import ConnectionSpec, RequestSpec
+from .layout import ConnectionFiles, _find_app_files, find_connection, list_connections
+from .models import ConnectionSpec, ModuleOutputSpec, RequestSpec
 from .reader import Document, read_imljson
 
 logger = logging.getLogger(__name__)
@@ -358,44 +358,178 @@ __all__ = ["check_path", "load_connection"]
 
 
 #: Response directives that a module-style request may use; the others belong to connections.
-MODULE_RESPONSE_KEYS = frozenset({"type", "valid", "error", "temp"})
+MODULE_RESPONSE_KEYS = frozenset({"type", "valid", "error", "temp", "output", "iterate", "limit"})
+
+#: Request keys of modules that `imlconnect request` reads but does not act on.
+MODULE_IGNORED_KEYS: dict[str, str] = {
+    "pagination": "only the first page is requested",
+}
 
 
-def load_request_spec(path: str | Path) -> list[RequestSpec]:
+@dataclass
+class ModuleSpec:
+    """A loaded module-style request spec: its requests and the app base they inherit."""
+
+    requests: list[RequestSpec]
+    base_url: Any = None
+    files: dict[str, str] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def load_request_spec(path: str | Path) -> ModuleSpec:
     """Load a module-style request spec: one request object or an array of them.
 
-    The request directives are those of a connection; `response` is limited to `type`, `valid`,
-    `error` and `temp`, because `data`, `metadata` and `uid` describe a connection. URLs must be
-    absolute. Raises SpecError listing every error, UsageError when the file does not exist.
+    The request directives are those of a connection. `response` may also hold `output`,
+    `iterate` and `limit`, as modules do, but not `data`, `metadata` or `uid`, which describe a
+    connection. When an app base (`general/base.*`) sits beside the spec or above it, the
+    requests inherit from it as Make modules do: its `baseUrl` resolves relative URLs, its
+    `headers` and `qs` apply under the request's own, and its `response.error`, `valid` and
+    `type` apply where the request sets none. Raises SpecError listing every error, UsageError
+    when the file does not exist.
     """
     file = Path(path)
     if not file.is_file():
-        from ..errors import UsageError
-
         raise UsageError(f"The request spec {path} does not exist or is not a file.")
     document = read_imljson(file, root_path="request")
-    checker = CommunicationChecker(document)
-    requests = checker.check(document.value, "request")
-    problems = list(document.warnings) + checker.problems
+    problems: list[Problem] = list(document.warnings)
 
-    items = document.value if isinstance(document.value, list) else [document.value]
+    base_file, _ = _find_app_files(file.resolve().parent)
+    base: dict[str, Any] = {}
+    base_document = None
+    if base_file is not None:
+        base_document = read_imljson(base_file, root_path="base")
+        problems.extend(base_document.warnings)
+        if isinstance(base_document.value, dict):
+            base = base_document.value
+
+    single = isinstance(document.value, dict)
+    items = [document.value] if single else document.value
+    if not isinstance(items, list):
+        raise SpecError(
+            f"The request spec {path} must hold a request object or an array of them.",
+            [document.problem("request", "Invalid request spec: expected an object or an array.")],
+        )
+
+    prepared: list[Any] = []
+    outputs: list[dict[str, Any]] = []
     for index, item in enumerate(items):
-        response = item.get("response") if isinstance(item, dict) else None
-        base = "request" if isinstance(document.value, dict) else f"request[{index}]"
-        if isinstance(response, dict):
-            for key in response:
-                if key not in MODULE_RESPONSE_KEYS:
-                    problems.append(document.problem(
-                        f"{base}.response.{key}",
-                        f'"{key}" belongs to connections; a module-style request may use only '
-                        f"{', '.join(sorted(MODULE_RESPONSE_KEYS))} in its response.",
-                        key=True,
-                    ))
-    for relative in checker.relative_urls:
-        problems.append(document.problem(relative, "A module-style request needs an absolute URL."))
+        item_path = "request" if single else f"request[{index}]"
+        if not isinstance(item, dict):
+            prepared.append(item)
+            outputs.append({})
+            continue
+        item, module_keys = _split_module_keys(item, item_path, document, problems)
+        prepared.append(_inherit_base(item, base))
+        outputs.append(module_keys)
 
+    checker = CommunicationChecker(document)
+    requests = checker.check(prepared[0] if single else prepared, "request")
+    problems.extend(checker.problems)
+
+    base_url = None
+    if base_document is not None and "baseUrl" in base:
+        base_checker = CommunicationChecker(base_document)
+        base_url = base_checker.template("base.baseUrl", base["baseUrl"], what="baseUrl")
+        problems.extend(base_checker.problems)
+    if base_url is None:
+        for relative in checker.relative_urls:
+            problems.append(document.problem(
+                relative, "The URL is relative and no app base with a baseUrl was found beside the spec; "
+                "write an absolute URL or put the app's general/base file next to it.",
+            ))
+
+    if len(requests) == len(outputs):
+        requests = [
+            replace(request, module_output=_module_output(checker, keys, request.json_path))
+            if keys else request
+            for request, keys in zip(requests, outputs)
+        ]
+
+    # The checker also collects the problems of `output` and `iterate`; keep each problem once.
+    problems = list(dict.fromkeys(problems + checker.problems))
     errors = [problem for problem in problems if problem.severity == "error"]
     if errors:
         lines = "\n".join(f"  {problem.describe()}" for problem in errors)
         raise SpecError(f"The request spec {path} has {len(errors)} error(s):\n{lines}", errors)
-    return requests
+    files = {"request": str(file)}
+    if base_file is not None:
+        files["base"] = str(base_file)
+    warnings = [problem for problem in problems if problem.severity == "warning"]
+    return ModuleSpec(requests=requests, base_url=base_url, files=files, warnings=warnings)
+
+
+def _split_module_keys(
+    item: dict[str, Any], item_path: str, document: Document, problems: list[Problem]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Take the module-only keys out of a request, so the connection checker sees the rest."""
+    item = dict(item)
+    for key, reason in MODULE_IGNORED_KEYS.items():
+        if key in item:
+            item.pop(key)
+            problems.append(document.problem(
+                f"{item_path}.{key}", f'"{key}" is not followed by imlconnect request: {reason}.',
+                severity="warning", key=True,
+            ))
+    module_keys: dict[str, Any] = {}
+    response = item.get("response")
+    if isinstance(response, dict):
+        response = dict(response)
+        for key in list(response):
+            if key in ("output", "iterate", "limit"):
+                module_keys[key] = response.pop(key)
+            elif key not in MODULE_RESPONSE_KEYS:
+                problems.append(document.problem(
+                    f"{item_path}.response.{key}",
+                    f'"{key}" belongs to connections; a module-style request may use only '
+                    f"{', '.join(sorted(MODULE_RESPONSE_KEYS))} in its response.",
+                    key=True,
+                ))
+                response.pop(key)
+        item["response"] = response
+    return item, module_keys
+
+
+def _inherit_base(item: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    """Apply the app base under a module request: the request's own values win."""
+    if not base:
+        return item
+    merged = dict(item)
+    for key in ("headers", "qs"):
+        if isinstance(base.get(key), dict):
+            own = merged.get(key)
+            merged[key] = {**base[key], **own} if isinstance(own, dict) else (own if key in merged else base[key])
+    if "timeout" in base and "timeout" not in merged:
+        merged["timeout"] = base["timeout"]
+    base_response = base.get("response")
+    if isinstance(base_response, dict):
+        response = dict(merged.get("response") or {})
+        for key in ("error", "valid", "type"):
+            if key in base_response and key not in response:
+                response[key] = base_response[key]
+        if response:
+            merged["response"] = response
+    return merged
+
+
+def _module_output(checker: CommunicationChecker, keys: dict[str, Any], json_path: str) -> ModuleOutputSpec:
+    """Compile `output`, `iterate` and `limit` of one module request."""
+    path = f"{json_path}.response"
+    output = checker.value(f"{path}.output", keys["output"]) if "output" in keys else None
+    container = condition = None
+    iterate = keys.get("iterate")
+    if isinstance(iterate, str):
+        container = checker.template(f"{path}.iterate", iterate, what="iterate")
+    elif isinstance(iterate, dict):
+        if "container" in iterate:
+            container = checker.template(f"{path}.iterate.container", iterate["container"], what="iterate.container")
+        if "condition" in iterate:
+            condition = checker.template(f"{path}.iterate.condition", iterate["condition"], what="iterate.condition")
+    elif iterate is not None:
+        checker.report(f"{path}.iterate", f'Invalid "iterate": expected an IML string or an object, found {json_kind(iterate)}.')
+    limit = keys.get("limit")
+    if isinstance(limit, str):
+        limit = checker.template(f"{path}.limit", limit, what="limit")
+    elif limit is not None and not (isinstance(limit, int) and not isinstance(limit, bool)):
+        checker.report(f"{path}.limit", f'Invalid "limit": expected a number or an IML string, found {json_kind(limit)}.')
+        limit = None
+    return ModuleOutputSpec(output=output, container=container, condition=condition, limit=limit)

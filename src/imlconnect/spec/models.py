@@ -134,6 +134,23 @@ class RequestSpec:
     log_sanitize: list[str] = field(default_factory=list)
     response: ResponseSpec = field(default_factory=ResponseSpec)
     json_path: str = "communication"
+    #: Module-style requests only: what the request returns instead of the whole body.
+    module_output: ModuleOutputSpec | None = None
+
+
+@dataclass(frozen=True)
+class ModuleOutputSpec:
+    """The `response.output`, `response.iterate` and `response.limit` of a module-style request.
+
+    Without `iterate`, `output` is rendered once. With it, `container` gives the items,
+    `condition` (with `item` bound) filters them, and `output` is rendered per item; `limit`
+    caps the number of items. A missing `output` returns the body, or the items.
+    """
+
+    output: CompiledValue | None = None
+    container: Template | None = None
+    condition: Template | None = None
+    limit: Template | int | None = None
 
 
 @dataclass

@@ -195,7 +195,13 @@ def _begin_sqlite(connection: Connection) -> None:
 def create_store_engine(url: URL) -> Engine:
     """Create the SQLAlchemy engine for a store URL, with the SQLite settings described above."""
     if not is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True)
+        try:
+            return create_engine(url, pool_pre_ping=True)
+        except ModuleNotFoundError as error:
+            raise StoreError(
+                f"The database driver for {url.drivername} is not installed ({error.name}). For "
+                "PostgreSQL, install the extra: pip install 'imlconnect[postgres]'."
+            ) from error
     path = sqlite_file_path(url)
     if path is not None:
         _prepare_sqlite_file(path)

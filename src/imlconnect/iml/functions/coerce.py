@@ -204,7 +204,7 @@ def to_number(call: CallLike, value: Value, position: int) -> int | float:
     wrong_type(call, position, value, "a number")
 
 
-def to_optional_number(call: CallLike, value: Value, position: int, default: int | float) -> int | float:
+def to_optional_number(call: CallLike, value: Value, position: int, default: float) -> int | float:
     """Like `to_number`, but undefined and null give `default`."""
     if is_nullish(value):
         return default
@@ -227,7 +227,7 @@ def to_integer(call: CallLike, value: Value, position: int) -> int:
     return number
 
 
-def to_decimal(number: int | float) -> Decimal:
+def to_decimal(number: float) -> Decimal:
     """Return the Decimal that has the same shortest digits as the JavaScript number."""
     if isinstance(number, int):
         return Decimal(number)

@@ -140,7 +140,7 @@ def _shift(call: CallLike, wall: datetime, delta: timedelta) -> datetime:
         fail(call, _OUT_OF_RANGE)
 
 
-def _round_half_away(number: int | float) -> int:
+def _round_half_away(number: float) -> int:
     return int(to_decimal(number).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 

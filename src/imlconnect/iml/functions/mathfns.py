@@ -33,7 +33,7 @@ from .registry import BUILTINS
 _PRECISION = 1000  # digits for any double (309) plus 100 decimals, so quantize never fails
 
 
-def _result(number: Decimal | int | float) -> int | float:
+def _result(number: Decimal | float) -> int | float:
     return normalize_number(number)
 
 
@@ -68,7 +68,7 @@ def floor(call: CallLike, value: Value) -> Value:
     return _result(math.floor(number)) if math.isfinite(number) else number
 
 
-def _quantize(call: CallLike, number: int | float, places: Value, rounding_for: str) -> int | float:
+def _quantize(call: CallLike, number: float, places: Value, rounding_for: str) -> int | float:
     digits = 0 if is_nullish(places) else to_integer(call, places, 2)
     if isinstance(number, float) and not math.isfinite(number):
         return number

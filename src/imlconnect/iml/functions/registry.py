@@ -14,10 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from ..context import CallContext
+from typing import Any
 
 BuiltinFunction = Callable[..., Any]
 
