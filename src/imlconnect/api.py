@@ -260,6 +260,12 @@ def _prepare(
         connection, connection=connection_name
     )
     _check_limits(spec, limits)
+    if record is not None and (record.app, record.name) != (spec.app or spec.name, spec.name):
+        # Sending a stored key to another app's API would leak it, so a mismatch stops here.
+        raise UsageError(
+            f"The stored connection {record.id} belongs to {record.app}/{record.name}, but the spec "
+            f"at hand is {spec.app or spec.name}/{spec.name}. Re-verify it with its own app's spec."
+        )
 
     # Stored values first, then values from a file or a mapping, then values typed as text.
     values: dict[str, Any] = dict(record.parameters) if record is not None else {}

@@ -355,3 +355,23 @@ def test_module_request_keeps_record(api: ApiServer, store: ConnectionStore, tmp
     spec = write_module_spec(tmp_path, module_request(f"{api.url}/items"))
     imlconnect.run_module_request(spec, record.id, store=store, allow_private_network=True)
     assert store.get(record.id) == record
+
+
+def test_reverify_with_other_app_rejected(api: ApiServer, tmp_path: Path) -> None:
+    from imlconnect.errors import UsageError
+
+    store = imlconnect.store.ConnectionStore.open(f"sqlite:///{tmp_path / 'apps.db'}")
+    api.routes[("GET", "/me")] = Reply(json={})
+    first = tmp_path / "first-app.json"
+    second = tmp_path / "second-app.json"
+    for path in (first, second):
+        path.write_text(json.dumps({"name": "apiKey", "communication": {"url": f"{api.url}/me",
+                                    "headers": {"X-Key": "{{parameters.apiKey}}"}},
+                                    "parameters": [{"name": "apiKey", "type": "password", "required": True}]}))
+    stored = imlconnect.verify(first, {"apiKey": "first-key-1"}, store=store, save=True, allow_private_network=True)
+    before = len(api.requests)
+    with pytest.raises(UsageError, match="belongs to first-app/apiKey"):
+        imlconnect.verify(second, {}, store=store, save=True, connection_id=stored.connection_id,
+                          allow_private_network=True)
+    assert len(api.requests) == before
+    assert store.get(stored.connection_id).version == 1

@@ -191,4 +191,7 @@ def _print_human(result: Any, reveal: bool) -> None:
 
         click.echo(f"  data: {json.dumps(shown['data'], ensure_ascii=False)}")
     if shown["connection_id"]:
-        click.echo(f"  stored as connection {shown['connection_id']}")
+        if result.ok:
+            click.echo(f"  stored as connection {shown['connection_id']}")
+        else:
+            click.echo(f"  connection {shown['connection_id']} keeps its last good parameters and data")
