@@ -1,4 +1,4 @@
-"""A database URL whose driver is missing gives a StoreError that says what to install."""
+"""A database URL whose driver is missing raises a StoreError naming the package to install."""
 
 from __future__ import annotations
 

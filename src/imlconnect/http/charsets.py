@@ -12,8 +12,8 @@ def text_codec(name: str) -> str | None:
     """Return the canonical name of a text encoding, or None when `name` is not one.
 
     Python also registers codecs such as `hex`, `zlib` and `rot13` that do not turn bytes into
-    text, and a name with a NUL character makes the lookup raise ValueError; both give None,
-    so the caller falls back to UTF-8.
+    text. A name with a NUL character makes the lookup raise ValueError. Both give None, so the
+    caller falls back to UTF-8.
     """
     try:
         info = codecs.lookup(name)
