@@ -34,15 +34,25 @@ MIN_SECRET_LENGTH = 4
 CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
 
+#: Characters that URL encoding keeps as they are in a path: RFC 3986 reserved and unreserved ones.
+URL_KEPT_CHARACTERS = "!#$&'()*+,/:;=?@[]~"
+
+
 def _variants(secret: str) -> set[str]:
-    """Return the forms in which a secret can leak: as is, base64, URL-encoded."""
+    """Return the forms in which a secret can leak: as is, base64, URL-encoded, JSON-escaped."""
     raw = secret.encode("utf-8")
     forms = {
         secret,
         quote(secret, safe=""),
         quote_plus(secret, safe=""),
+        # A URL path keeps RFC 3986 reserved characters and encodes only the rest.
+        quote(secret, safe=URL_KEPT_CHARACTERS),
         base64.b64encode(raw).decode("ascii"),
         base64.urlsafe_b64encode(raw).decode("ascii"),
+        # Inside JSON text (request bodies, echoed error bodies) quotes, backslashes, control
+        # characters and, with ASCII escaping, non-ASCII letters are escaped.
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
     }
     # Base64 padding and the unpadded form both appear in the wild (JWTs, basic auth).
     forms |= {form.rstrip("=") for form in list(forms)}

@@ -169,3 +169,20 @@ def test_demo_runs_offline(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "InvalidAccessTokenError" in done.stdout
     assert "ada@acme-notes.example" in done.stdout
+
+
+def test_reverify_with_other_spec_refused(api: ApiServer, tmp_path: Path) -> None:
+    api.queue.append(Reply(json={}))
+    first = tmp_path / "first"
+    first.mkdir()
+    spec = bundle(first, {"url": f"{api.url}/me"})
+    stored = json.loads(imlconnect("verify", spec, "--param", "apiKey=sk-live-123", "--json",
+                                   "--allow-private-network").stdout)
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"name": "otherConnection", "communication": {"url": f"{api.url}/me"},
+                                 "parameters": KEY_PARAMS}))
+    done = imlconnect("verify", str(other), "--connection", stored["connection_id"], "--json",
+                      "--allow-private-network")
+    assert done.returncode == 2
+    assert "belongs to" in json.loads(done.stdout)["error"]["message"]
+    assert len(api.requests) == 1

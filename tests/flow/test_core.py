@@ -100,7 +100,7 @@ def test_request_limit(tmp_path: Path) -> None:
     sent, outcome = drive(spec, [reply(), reply()], max_requests=1)
     assert len(sent) == 1
     assert outcome.error is not None
-    assert "exceeded 1 requests" in outcome.error.message
+    assert "exceeded the limit of 1 requests" in outcome.error.message
 
 
 def test_empty_communication_sends_nothing(tmp_path: Path) -> None:

@@ -101,3 +101,16 @@ def test_connection_directives_rejected(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as raised:
         imlconnect.spec.load_request_spec(spec)
     assert [p.path for p in raised.value.problems] == ["request.response.uid"]
+
+
+def test_base_two_levels_up(api: ApiServer, tmp_path: Path, store: ConnectionStore) -> None:
+    api.queue.append(Reply(json={"ok": True}))
+    (tmp_path / "app" / "general").mkdir(parents=True)
+    (tmp_path / "app" / "general" / "base.iml.json").write_text(json.dumps({"baseUrl": "{{connection.host}}/v2"}))
+    folder = tmp_path / "app" / "modules" / "listItems"
+    folder.mkdir(parents=True)
+    spec = folder / "listItems.communication.iml.json"
+    spec.write_text(json.dumps({"url": "/items"}))
+    result = imlconnect.run_module_request(spec, stored(store, api), store=store, allow_private_network=True)
+    assert result.ok
+    assert api.requests[0].path == "/v2/items"

@@ -82,7 +82,7 @@ CASES: dict[str, Case] = {
         {"max_requests": 1},
         lambda base: [{"url": f"{base}/one"}, {"url": f"{base}/two"}],
         [Reply(json={}), Reply(json={})],
-        "exceeded 1 requests",
+        "exceeded the limit of 1 requests",
     ),
     "max_response_depth": (
         {"max_response_depth": 5},
@@ -329,7 +329,7 @@ def test_cli_limits_change_behaviour(api: ApiServer, tmp_path: Path) -> None:
     assert done.returncode == 1
     error = json.loads(done.stdout)["error"]
     assert error["type"] == "RuntimeError"
-    assert "exceeded 1 requests" in error["message"]
+    assert "exceeded the limit of 1 requests" in error["message"]
 
     api.queue.append(Reply(body="z" * 400, headers={"Content-Type": "text/plain"}))
     done = run_cli("verify", spec, "--json", "--no-save", "--allow-private-network",

@@ -279,3 +279,19 @@ def test_error_info_untouched(api: ApiServer, write_bundle: Callable[..., Path])
     result = engine.verify(write_bundle({"url": f"{api.url}/me"}), allow_private_network=True)
     assert result.error == ErrorInfo(type="ConnectionError", message="[500] Internal Server Error", status=500)
     assert result.raw_error == result.error
+
+
+@pytest.mark.parametrize(("secret", "leaked"), [
+    ('Qx"Secret\\99', '{"key":"Qx\\"Secret\\\\99"}'),
+    ("tab\tkey1234", '{"key":"tab\\tkey1234"}'),
+    ("üxkey123", '{"k":"\\u00fcxkey123"}'),
+    ("pa ss:word1", "GET /ok/pa%20ss:word1/x"),
+    ("päss:wörd1", "/ok/p%C3%A4ss:w%C3%B6rd1/x"),
+    ("cnryPW a1/b2+c3&d4=", "/cnryPW%20a1/b2+c3&d4="),
+])
+def test_escaped_forms_masked(secret: str, leaked: str) -> None:
+    masked = Redactor([secret]).text(leaked)
+    assert "********" in masked
+    assert secret not in masked
+    for word in ("Secret", "key1234", "xkey123", "ss:word1", "rd1", "b2+c3"):
+        assert word not in masked

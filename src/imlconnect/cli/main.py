@@ -353,11 +353,12 @@ def connections_show(connection_id: str, db: str | None, as_json: bool) -> None:
     """Show one stored connection; parameters and data are masked."""
     try:
         record = _open_store(db).get(connection_id)
-    except ConnectionNotFoundError as error:
-        echo_err(f"Error: {error}")
-        sys.exit(EXIT_FAILED)
     except StoreError as error:
-        echo_err(f"Error: {error}")
+        if as_json:
+            kind = "ConnectionNotFound" if isinstance(error, ConnectionNotFoundError) else type(error).__name__
+            print_json({"id": connection_id, "error": {"type": kind, "message": str(error)}})
+        else:
+            echo_err(f"Error: {error}")
         sys.exit(EXIT_FAILED)
     payload = _record_json(record, full=True)
     if as_json:

@@ -128,7 +128,17 @@ def run_verify(
         record = _find_record(store, connection)
         name = None if record is not None else connection
 
-        spec = load_connection(path, connection=record.name if record is not None else name, common_file=common_file)
+        try:
+            spec = load_connection(path, connection=record.name if record is not None else name,
+                                   common_file=common_file)
+        except UsageError as error:
+            if record is None:
+                raise
+            # PATH has no connection with the stored record's name: it is another app's spec.
+            raise UsageError(
+                f"The stored connection {record.id} belongs to {record.app}/{record.name}, and {path} "
+                "does not hold that connection. Re-verify it with its own app's spec."
+            ) from error
         text_values = _prompt_if_terminal(spec, {**(record.parameters if record else {}), **file_values},
                                           text_params, as_json)
 

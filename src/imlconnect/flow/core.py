@@ -189,7 +189,7 @@ def _run_request(state: _State, request: Any) -> Generator[WireRequest, WireResp
 
     if state.sent >= state.run.max_requests:
         raise FlowError(
-            VerificationError("RuntimeError", f"The run exceeded {state.run.max_requests} requests.")
+            VerificationError("RuntimeError", f"The run exceeded the limit of {state.run.max_requests} requests per verification.")
         )
 
     wire = _build(state, request, context, where)

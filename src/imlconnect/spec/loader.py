@@ -393,7 +393,14 @@ def load_request_spec(path: str | Path) -> ModuleSpec:
     document = read_imljson(file, root_path="request")
     problems: list[Problem] = list(document.warnings)
 
-    base_file, _ = _find_app_files(file.resolve().parent)
+    # Make's layouts put modules one or two folders below the app (`modules/<id>/`), so the base
+    # is looked for beside the spec and in up to two folders above it.
+    base_file = None
+    folder = file.resolve().parent
+    for level in (folder, folder.parent, folder.parent.parent):
+        base_file, _ = _find_app_files(level)
+        if base_file is not None:
+            break
     base: dict[str, Any] = {}
     base_document = None
     if base_file is not None:
