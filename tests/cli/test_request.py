@@ -7,7 +7,6 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,23 +51,6 @@ def run_process(*args: str) -> Done:
                           stdin=subprocess.DEVNULL, env=dict(os.environ))
     return Done(done.returncode, done.stdout, done.stderr)
 
-
-@pytest.fixture(scope="module")
-def module_server() -> Iterator[ApiServer]:
-    server = ApiServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def api(module_server: ApiServer) -> ApiServer:
-    """One server for the module, emptied before each test: stopping one waits up to 0.5 s."""
-    module_server.routes.clear()
-    module_server.queue.clear()
-    module_server.requests.clear()
-    return module_server
 
 
 @pytest.fixture

@@ -6,33 +6,8 @@ import socket
 from collections.abc import Iterator
 
 import pytest
-from support.server import ApiServer
-
 from corpus.realapps import CORPUS
 from imlconnect.http import guard
-
-
-@pytest.fixture(scope="module")
-def module_server() -> Iterator[ApiServer]:
-    """One scripted server for a whole test module.
-
-    Stopping a server waits up to 0.5 s (the poll interval of `serve_forever`), so one server per
-    module keeps the tests fast.
-    """
-    server = ApiServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def api(module_server: ApiServer) -> ApiServer:
-    """The module's server with no routes, no queued replies and no recorded requests."""
-    module_server.routes.clear()
-    module_server.queue.clear()
-    module_server.requests.clear()
-    return module_server
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from support.server import ApiServer, Recorded, Reply
 
 import imlconnect

@@ -25,23 +25,6 @@ PARAMETERS = [
 ME = {"id": 7001, "email": "ada@example.com", "token": "tok-data-1", "account": {"id": 7, "plan": "free"}}
 
 
-@pytest.fixture(scope="module")
-def module_server() -> Iterator[ApiServer]:
-    server = ApiServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def api(module_server: ApiServer) -> ApiServer:
-    """One server for the module, emptied before each test: stopping one waits up to 0.5 s."""
-    module_server.routes.clear()
-    module_server.queue.clear()
-    module_server.requests.clear()
-    return module_server
-
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[ConnectionStore]:
