@@ -37,7 +37,7 @@ from .flow import Outcome, RunInput, run_async, run_sync
 from .iml.values import to_json_compatible
 from .limits import DEFAULT_RUN_LIMITS, RunLimits, template_limit_problems
 from .logs import redacting
-from .redact import CREDENTIAL_HEADERS, Redactor, WireSecretCollector, mask_leaves, redact_exception
+from .redact import Redactor, WireSecretCollector, mask_leaves, redact_exception
 
 if TYPE_CHECKING:
     from .spec import ConnectionSpec
@@ -279,7 +279,12 @@ def _prepare(
         if not common and store is not None and spec.app:
             common = store.get_common(spec.app)
 
-    stored_data = dict(data) if data is not None else (dict(record.data) if record is not None else {})
+    if data is not None:
+        stored_data = dict(data)
+    elif record is not None:
+        stored_data = dict(record.data)
+    else:
+        stored_data = {}
 
     # Secrets are learned before validation, so a problem that quotes one of them is masked.
     redactor.add(spec.parameters.secret_values(values))
@@ -327,12 +332,19 @@ def _finish(
 
     raw_error = outcome.error.info() if outcome.error else None
     error = _redacted_info(raw_error, redactor)
+    # A failed run reports what was stored before, unchanged.
+    if outcome.ok:
+        data, metadata, uid = outcome.data, outcome.metadata, outcome.uid
+    elif record is not None:
+        data, metadata, uid = dict(prepared.run.data), record.metadata, record.uid
+    else:
+        data, metadata, uid = dict(prepared.run.data), None, None
     result = VerificationResult(
         ok=outcome.ok,
         error=error,
-        data=outcome.data if outcome.ok else dict(prepared.run.data),
-        metadata=outcome.metadata if outcome.ok else (record.metadata if record else None),
-        uid=outcome.uid if outcome.ok else (record.uid if record else None),
+        data=data,
+        metadata=metadata,
+        uid=uid,
         connection_id=record.id if record else None,
         warnings=list(getattr(spec, "warnings", []) or []),
         requests_sent=outcome.requests_sent,
@@ -384,6 +396,29 @@ def _default_label(spec: ConnectionSpec, outcome: Outcome) -> str:
     return base
 
 
+def _prepare_run(
+    connection: str | Path | ConnectionSpec,
+    parameters: Mapping[str, Any] | None,
+    *,
+    redactor: Redactor,
+    limits: RunLimits | None,
+    allow_private_network: bool,
+    allow_hosts: Sequence[str],
+    on_request: RequestHook | None,
+    on_response: ResponseHook | None,
+    transport_options: Any,
+    **prepare: Any,
+) -> tuple[_Prepared, Any]:
+    """Prepare a verification and the transport options that `verify` and `averify` share."""
+    prepared = _prepare(connection, parameters, redactor=redactor, limits=limits or DEFAULT_RUN_LIMITS, **prepare)
+    collector = WireSecretCollector(redactor, prepared.spec.requests)
+    options = _transport_options(
+        allow_private_network, allow_hosts, on_request, on_response, transport_options,
+        limits=limits, collector=collector,
+    )
+    return prepared, options
+
+
 def verify(
     connection: str | Path | ConnectionSpec,
     parameters: Mapping[str, Any] | None = None,
@@ -410,8 +445,8 @@ def verify(
     """Verify a connection and return the result; store it when `save` and `store` are given.
 
     `connection` is a path (app folder, connection folder or bundle file) or a loaded spec.
-    `parameters` are the values the user typed, checked strictly; `text_parameters` arrive as
-    text (from `--param` or the environment) and are coerced to each field's type first.
+    `parameters` are the values the user typed, checked strictly. `text_parameters` arrive as
+    text (from `--param` or the environment), so they are coerced to each field's type first.
     `connection_id` re-verifies a stored connection: its stored parameters and data are the
     starting point, and a failure keeps them. `limits` bounds the run (default `RunLimits()`);
     when `transport_options` is given too, the limits replace its limit fields. The hooks see
@@ -422,17 +457,13 @@ def verify(
     from .http.transport import SyncTransport
 
     redactor = Redactor()
-    run_limits = limits or DEFAULT_RUN_LIMITS
     with _run_scope(redactor):
-        prepared = _prepare(
-            connection, parameters, redactor=redactor, limits=run_limits, parameter_source=parameter_source,
+        prepared, options = _prepare_run(
+            connection, parameters, redactor=redactor, limits=limits, parameter_source=parameter_source,
             text_parameters=text_parameters, common=common, data=data, connection_name=connection_name,
             store=store, connection_id=connection_id, now=now, timezone=timezone,
-        )
-        collector = WireSecretCollector(redactor, prepared.spec.requests)
-        options = _transport_options(
-            allow_private_network, allow_hosts, on_request, on_response, transport_options,
-            limits=limits, collector=collector,
+            allow_private_network=allow_private_network, allow_hosts=allow_hosts, on_request=on_request,
+            on_response=on_response, transport_options=transport_options,
         )
         with SyncTransport(options) as transport:
             outcome = run_sync(prepared.run, _ObservedTransport(transport, on_error))
@@ -471,26 +502,17 @@ async def averify(
     from .http.transport import AsyncTransport
 
     redactor = Redactor()
-    run_limits = limits or DEFAULT_RUN_LIMITS
     with _run_scope(redactor):
-        prepared = _prepare(
-            connection, parameters, redactor=redactor, limits=run_limits, parameter_source=parameter_source,
+        prepared, options = _prepare_run(
+            connection, parameters, redactor=redactor, limits=limits, parameter_source=parameter_source,
             text_parameters=text_parameters, common=common, data=data, connection_name=connection_name,
             store=store, connection_id=connection_id, now=now, timezone=timezone,
-        )
-        collector = WireSecretCollector(redactor, prepared.spec.requests)
-        options = _transport_options(
-            allow_private_network, allow_hosts, on_request, on_response, transport_options,
-            limits=limits, collector=collector,
+            allow_private_network=allow_private_network, allow_hosts=allow_hosts, on_request=on_request,
+            on_response=on_response, transport_options=transport_options,
         )
         async with AsyncTransport(options) as transport:
             outcome = await run_async(prepared.run, _AsyncObservedTransport(transport, on_error))
         return _finish(prepared, outcome, store=store, save=save, label=label)
-
-
-def credential_header(name: str) -> bool:
-    """Return True for header names whose values are always treated as secrets."""
-    return name.lower() in CREDENTIAL_HEADERS
 
 
 @dataclass

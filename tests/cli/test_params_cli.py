@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-
-from imlconnect.cli.main import cli
+from support.cli import invoke
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 KNOWBE4 = "deepakg-sacumen__make.com-knowbe4-connector-integration__knowbe4-eo1wyq"
@@ -33,28 +29,6 @@ NESTED_PARAMETERS = [
     {"name": "useProxy", "type": "boolean", "label": "Use a proxy",
      "nested": [{"name": "proxyHost", "type": "text", "label": "Proxy host", "help": "Host name only."}]},
 ]
-
-
-@dataclass
-class Done:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def invoke(*args: str) -> Done:
-    """Run `imlconnect ARGS` in this process, letting unexpected exceptions fail the test.
-
-    The `imlconnect` logger's level and handlers, which the command sets, are restored afterwards.
-    """
-    logger = logging.getLogger("imlconnect")
-    level, handlers = logger.level, list(logger.handlers)
-    try:
-        outcome = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    finally:
-        logger.setLevel(level)
-        logger.handlers[:] = handlers
-    return Done(outcome.exit_code, outcome.stdout, outcome.stderr)
 
 
 @pytest.fixture

@@ -3,53 +3,28 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from support.cli import CommandResult, invoke
 from support.server import ApiServer, Reply
 
-from imlconnect.cli.main import cli
 from imlconnect.store import ConnectionStore
 
 API_KEY = "sk-items-93c0e1d7"
 ITEMS = {"items": [{"id": 1, "title": "First"}, {"id": 2, "title": "Second"}]}
 
 
-@dataclass
-class Done:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def invoke(*args: str) -> Done:
-    """Run `imlconnect ARGS` in this process, letting unexpected exceptions fail the test.
-
-    The `imlconnect` logger's level and handlers, which the command sets, are restored afterwards.
-    """
-    logger = logging.getLogger("imlconnect")
-    level, handlers = logger.level, list(logger.handlers)
-    try:
-        outcome = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    finally:
-        logger.setLevel(level)
-        logger.handlers[:] = handlers
-    return Done(outcome.exit_code, outcome.stdout, outcome.stderr)
-
-
-def run_process(*args: str) -> Done:
+def run_process(*args: str) -> CommandResult:
     """Run the installed `imlconnect` command in a subprocess."""
     command = [str(Path(sys.executable).parent / "imlconnect"), *args]
     done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=60,
                           stdin=subprocess.DEVNULL, env=dict(os.environ))
-    return Done(done.returncode, done.stdout, done.stderr)
+    return CommandResult(done.returncode, done.stdout, done.stderr)
 
 
 

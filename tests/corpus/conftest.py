@@ -6,6 +6,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+
 from corpus.realapps import CORPUS
 from imlconnect.http import guard
 

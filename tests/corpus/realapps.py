@@ -11,15 +11,15 @@ templates, error rules and dialects under test are the author's own. `invoke_com
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from support.cli import CommandResult, invoke
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 LAUNCHER = Path(__file__).with_name("launcher.py")
@@ -71,35 +71,8 @@ def write_json(path: Path, value: Any) -> Path:
     return path
 
 
-@dataclass
-class CommandResult:
-    """Exit code and output of one `imlconnect` command."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def invoke_command(*args: str) -> CommandResult:
-    """Run `imlconnect ARGS` in this process through click's test runner.
-
-    Exceptions that the command does not handle propagate, so they fail the test with their
-    traceback instead of becoming an exit code. The command installs a stderr handler and a
-    level on the `imlconnect` logger, and both are restored afterwards so that later tests in
-    the process log as before.
-    """
-    from click.testing import CliRunner
-
-    from imlconnect.cli.main import cli
-
-    logger = logging.getLogger("imlconnect")
-    level, handlers = logger.level, list(logger.handlers)
-    try:
-        outcome = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    finally:
-        logger.setLevel(level)
-        logger.handlers[:] = handlers
-    return CommandResult(outcome.exit_code, outcome.stdout, outcome.stderr)
+#: In-process runs of the command; the name is kept for the corpus tests that import it.
+invoke_command = invoke
 
 
 def run_command(*args: str, local_names: Iterable[str] = ()) -> CommandResult:

@@ -25,7 +25,7 @@ from ..errors import (
     UsageError,
 )
 from ..limits import limits_help
-from .output import describe_problems, echo_err, print_json
+from .output import describe_problems, echo_err, failure_json, print_json
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -98,17 +98,6 @@ def _env_params() -> dict[str, str]:
         key[len(PARAM_ENV_PREFIX):]: value
         for key, value in os.environ.items()
         if key.startswith(PARAM_ENV_PREFIX) and len(key) > len(PARAM_ENV_PREFIX)
-    }
-
-
-def _failure_json(error_type: str, message: str, problems: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "ok": False,
-        "error": {"type": error_type, "message": message, "status": None, "problems": problems},
-        "data": {},
-        "metadata": None,
-        "uid": None,
-        "connection_id": None,
     }
 
 
@@ -211,7 +200,7 @@ def _fail_usage(error: Exception, as_json: bool) -> None:
     problems = getattr(error, "problems", [])
     if as_json:
         error_type = "InvalidSpec" if isinstance(error, SpecError) else "InvalidUsage"
-        print_json(_failure_json(error_type, str(error), [p.to_json() for p in problems]))
+        print_json(failure_json(error_type, str(error), [p.to_json() for p in problems]))
     elif problems:
         # The message of a SpecError already lists its problems; print only its first line.
         echo_err(f"Error: {str(error).splitlines()[0]}")

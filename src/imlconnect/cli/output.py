@@ -29,3 +29,15 @@ def style(text: str, **kwargs: Any) -> str:
     if sys.stdout.isatty():
         return click.style(text, **kwargs)
     return text
+
+
+def failure_json(error_type: str, message: str, problems: list[dict[str, Any]]) -> dict[str, Any]:
+    """Build the `verify --json` object of a run that did not start (bad spec, parameters, usage)."""
+    return {
+        "ok": False,
+        "error": {"type": error_type, "message": message, "status": None, "problems": problems},
+        "data": {},
+        "metadata": None,
+        "uid": None,
+        "connection_id": None,
+    }

@@ -15,20 +15,9 @@ from ..errors import (
     StoreError,
     UsageError,
 )
-from .output import describe_problems, echo_err, print_json, style
+from .output import describe_problems, echo_err, failure_json, print_json, style
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-def _failure(error_type: str, message: str, problems: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "ok": False,
-        "error": {"type": error_type, "message": message, "status": None, "problems": problems},
-        "data": {},
-        "metadata": None,
-        "uid": None,
-        "connection_id": None,
-    }
 
 
 def _report_bad_input(error: ImlconnectError, as_json: bool) -> int:
@@ -43,7 +32,7 @@ def _report_bad_input(error: ImlconnectError, as_json: bool) -> int:
         error_type = "InvalidUsage"
         problems = []
     if as_json:
-        print_json(_failure(error_type, str(error), problems))
+        print_json(failure_json(error_type, str(error), problems))
     else:
         echo_err(f"Error: {error}")
         found = getattr(error, "problems", [])
@@ -163,7 +152,7 @@ def run_verify(
         return _report_bad_input(error, as_json)
     except StoreError as error:
         if as_json:
-            print_json(_failure("StoreError", str(error), []))
+            print_json(failure_json("StoreError", str(error), []))
         else:
             echo_err(f"Error: {error}")
         return EXIT_FAILED

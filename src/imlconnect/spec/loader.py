@@ -504,7 +504,10 @@ def _inherit_base(item: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
     for key in ("headers", "qs"):
         if isinstance(base.get(key), dict):
             own = merged.get(key)
-            merged[key] = {**base[key], **own} if isinstance(own, dict) else (own if key in merged else base[key])
+            if isinstance(own, dict):
+                merged[key] = {**base[key], **own}
+            elif key not in merged:
+                merged[key] = base[key]
     if "timeout" in base and "timeout" not in merged:
         merged["timeout"] = base["timeout"]
     base_response = base.get("response")
